@@ -1,0 +1,161 @@
+package validator
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Duration is a time.Duration that reads "90s", "2m" or a bare number of
+// seconds from a profile.
+type Duration time.Duration
+
+// UnmarshalJSON accepts a Go duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// ParseDuration reads "90s", "2m30s" or a bare number of seconds ("120").
+func ParseDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want a number of seconds or a duration such as 90s or 2m", s)
+	}
+	return d, nil
+}
+
+// Threshold is a bound on one metric's per-pod average.
+type Threshold struct {
+	// Metric is the name the HPA uses for it (a Pods metric).
+	Metric string `json:"metric"`
+	// Value is the bound: scale-up thresholds trigger above it, scale-down
+	// thresholds hold below it.
+	Value float64 `json:"value"`
+}
+
+// Profile is the set of promises a run is graded against. The zero value is
+// not useful; start from DefaultProfile.
+type Profile struct {
+	SchemaVersion int    `json:"schemaVersion"`
+	Name          string `json:"name,omitempty"`
+
+	// BaselineReplicas is the replica count the Deployment holds before
+	// load, and never falls below (promise 1).
+	BaselineReplicas int32 `json:"baselineReplicas"`
+	// ScaleUpAbove lists the triggers of promise 2: the HPA must scale up
+	// when ANY of these metrics is above its value.
+	ScaleUpAbove []Threshold `json:"scaleUpAbove"`
+	// ScaleDownBelow lists the condition of promise 3: the HPA may scale down
+	// only when ALL of these metrics are below their values.
+	ScaleDownBelow []Threshold `json:"scaleDownBelow"`
+	// MaxScaleUpLatency bounds promise 4: from the first sample above a
+	// trigger to the HPA's scale-up decision.
+	MaxScaleUpLatency Duration `json:"maxScaleUpLatency"`
+	// MaxReadyLatency, when set, bounds the time from the first sample above
+	// a trigger until the new pods are Ready. Zero reports it without a bound.
+	MaxReadyLatency Duration `json:"maxReadyLatency,omitempty"`
+	// MinScaleDownWait bounds promise 5: from the metrics dropping below the
+	// scale-down condition to the first pod removal. Zero means the HPA's own
+	// scale-down stabilization window.
+	MinScaleDownWait Duration `json:"minScaleDownWait,omitempty"`
+	// SyncPeriod is the HPA controller's sync period
+	// (--horizontal-pod-autoscaler-sync-period), which is not visible through
+	// the API. Every timing allowance includes one.
+	SyncPeriod Duration `json:"syncPeriod"`
+}
+
+//go:embed default-profile.yaml
+var defaultProfileYAML []byte
+
+// DefaultProfile returns the five promises of the coding-assistant service.
+func DefaultProfile() Profile {
+	p, err := ParseProfile(defaultProfileYAML)
+	if err != nil {
+		panic("embedded default profile: " + err.Error())
+	}
+	return p
+}
+
+// DefaultProfileYAML returns the embedded default profile as written.
+func DefaultProfileYAML() []byte { return defaultProfileYAML }
+
+// ParseProfile reads a profile. Unknown fields are errors, so a typo never
+// silently falls back to a default.
+func ParseProfile(raw []byte) (Profile, error) {
+	var p Profile
+	if err := yaml.UnmarshalStrict(raw, &p); err != nil {
+		return Profile{}, fmt.Errorf("profile: %w (known fields: %s)", err, strings.Join(profileFields, ", "))
+	}
+	if err := p.Validate(); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+var profileFields = []string{"schemaVersion", "name", "baselineReplicas", "scaleUpAbove", "scaleDownBelow",
+	"maxScaleUpLatency", "maxReadyLatency", "minScaleDownWait", "syncPeriod"}
+
+// ProfileSchemaVersion is the profile format this scalegate reads.
+const ProfileSchemaVersion = 1
+
+// Validate reports the first thing wrong with p.
+func (p Profile) Validate() error {
+	switch {
+	case p.SchemaVersion != ProfileSchemaVersion:
+		return fmt.Errorf("profile: schemaVersion %d, want %d", p.SchemaVersion, ProfileSchemaVersion)
+	case p.BaselineReplicas < 1:
+		return fmt.Errorf("profile: baselineReplicas %d, want 1 or more", p.BaselineReplicas)
+	case len(p.ScaleUpAbove) == 0:
+		return errors.New("profile: scaleUpAbove lists no metric")
+	case len(p.ScaleDownBelow) == 0:
+		return errors.New("profile: scaleDownBelow lists no metric")
+	case p.MaxScaleUpLatency <= 0:
+		return errors.New("profile: maxScaleUpLatency must be positive")
+	case p.MaxReadyLatency < 0 || p.MinScaleDownWait < 0:
+		return errors.New("profile: maxReadyLatency and minScaleDownWait cannot be negative")
+	case p.SyncPeriod <= 0:
+		return errors.New("profile: syncPeriod must be positive (the controller's --horizontal-pod-autoscaler-sync-period, 15s by default)")
+	}
+	for _, t := range append(append([]Threshold{}, p.ScaleUpAbove...), p.ScaleDownBelow...) {
+		if t.Metric == "" {
+			return errors.New("profile: a threshold has no metric name")
+		}
+	}
+	return nil
+}
+
+// Metrics returns every metric the profile names, in order, without repeats.
+func (p Profile) Metrics() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range append(append([]Threshold{}, p.ScaleUpAbove...), p.ScaleDownBelow...) {
+		if !seen[t.Metric] {
+			seen[t.Metric] = true
+			out = append(out, t.Metric)
+		}
+	}
+	return out
+}
