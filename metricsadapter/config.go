@@ -66,7 +66,7 @@ func (c Config) Validate() error {
 		u, err := url.Parse(s)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("metrics source %q: %w", s, err))
+			errs = append(errs, fmt.Errorf("metrics source %q: %w (want an http(s) URL such as http://127.0.0.1:8000/metrics)", s, err))
 		case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
 			errs = append(errs, fmt.Errorf("metrics source %q: want an http(s) URL such as http://127.0.0.1:8000/metrics", s))
 		}
