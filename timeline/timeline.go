@@ -15,6 +15,7 @@ const (
 	KindRescale    Kind = "rescale"    // a SuccessfulRescale event
 	KindHPAEvent   Kind = "hpa-event"  // any other event about the HPA (warnings)
 	KindDeployment Kind = "deployment" // the Deployment's spec or status changed
+	KindReplicaSet Kind = "replicaset" // one of the Deployment's ReplicaSets changed
 	KindPod        Kind = "pod"        // a pod changed state
 	KindSample     Kind = "sample"     // per-pod values read from the custom metrics API
 	KindWatchGap   Kind = "watch-gap"  // a watch dropped and was re-established
@@ -33,6 +34,7 @@ type Entry struct {
 	Rescale    *Rescale    `json:"rescale,omitempty"`
 	Event      *Event      `json:"event,omitempty"`
 	Deployment *Deployment `json:"deployment,omitempty"`
+	ReplicaSet *ReplicaSet `json:"replicaSet,omitempty"`
 	Pod        *Pod        `json:"pod,omitempty"`
 	Sample     *Sample     `json:"sample,omitempty"`
 	Gap        *Gap        `json:"gap,omitempty"`
@@ -100,6 +102,13 @@ type Deployment struct {
 	Replicas          int32 `json:"replicas"`
 	ReadyReplicas     int32 `json:"readyReplicas"`
 	AvailableReplicas int32 `json:"availableReplicas"`
+}
+
+// ReplicaSet is one of the Deployment's ReplicaSets.
+type ReplicaSet struct {
+	SpecReplicas  int32 `json:"specReplicas"`
+	Replicas      int32 `json:"replicas"`
+	ReadyReplicas int32 `json:"readyReplicas"`
 }
 
 // Pod is one pod's lifecycle so far. Times are the server's, zero when the
