@@ -123,9 +123,11 @@ func signalGroup(pid int, sig syscall.Signal) error {
 	return err
 }
 
-// stop ends procs. children, when it holds a process, is used to wait for it
-// (a child of ours stays a zombie, and alive to kill(0), until reaped).
-// It returns an error naming every process still running at the end.
+// stop ends procs one after the other, in the order given (the last started
+// first: the API server hangs in its shutdown when etcd is already gone).
+// children, when it holds a process, is used to wait for it (a child of ours
+// stays a zombie, and alive to kill(0), until reaped). It returns an error
+// naming every process still running at the end.
 func (s *stopper) stop(procs []Process, children map[int]*child) error {
 	gone := func(p Process) bool {
 		if c, ok := children[p.PID]; ok {
@@ -135,7 +137,6 @@ func (s *stopper) stop(procs []Process, children map[int]*child) error {
 		return !s.alive(p)
 	}
 	var errs []error
-	var left []Process
 	for _, p := range procs {
 		if gone(p) {
 			continue
@@ -143,17 +144,15 @@ func (s *stopper) stop(procs []Process, children map[int]*child) error {
 		if err := s.signal(p.PID, syscall.SIGTERM); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s (pid %d): %w", p.Name, p.PID, err))
 		}
-		left = append(left, p)
-	}
-	left = s.waitGone(left, gone, s.grace)
-	for _, p := range left {
+		if len(s.waitGone([]Process{p}, gone, s.grace)) == 0 {
+			continue
+		}
 		if err := s.signal(p.PID, syscall.SIGKILL); err != nil {
 			errs = append(errs, fmt.Errorf("kill %s (pid %d): %w", p.Name, p.PID, err))
 		}
-	}
-	left = s.waitGone(left, gone, 5*time.Second)
-	for _, p := range left {
-		errs = append(errs, fmt.Errorf("%s (pid %d) still runs after SIGKILL", p.Name, p.PID))
+		if len(s.waitGone([]Process{p}, gone, 5*time.Second)) > 0 {
+			errs = append(errs, fmt.Errorf("%s (pid %d) still runs after SIGKILL", p.Name, p.PID))
+		}
 	}
 	return errors.Join(errs...)
 }
