@@ -287,7 +287,7 @@ func (c *Client) Ready(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("check readiness at %s: %w", req.URL, err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // read path
+	defer resp.Body.Close()                               //nolint:errcheck // read path
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096)) // for the message only
 	if resp.StatusCode != http.StatusOK {
 		return &StatusError{URL: req.URL.String(), Code: resp.StatusCode, Message: errorMessage(raw)}

@@ -106,7 +106,9 @@ func sseServer(t *testing.T, status int, body string) *Client {
 
 func TestClientDo(t *testing.T) {
 	role := `data: {"choices":[{"index":0,"delta":{"role":"assistant"}}]}` + "\n\n"
-	tok := func(s string) string { return `data: {"choices":[{"index":0,"delta":{"content":"` + s + `"}}]}` + "\n\n" }
+	tok := func(s string) string {
+		return `data: {"choices":[{"index":0,"delta":{"content":"` + s + `"}}]}` + "\n\n"
+	}
 	usage := `data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}` + "\n\n"
 	done := "data: [DONE]\n\n"
 	tests := []struct {
