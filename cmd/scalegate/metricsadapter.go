@@ -237,10 +237,12 @@ func (o *metricsAdapterOptions) Run(ctx context.Context) error {
 		return &EnvError{fmt.Errorf("list pods from the API server: no complete answer within %s (check --lister-kubeconfig or --kubeconfig and that it may list pods)", podCacheSyncLimit)}
 	}
 
+	scrapeCtx, stopScraping := context.WithCancel(ctx)
 	scrapeDone := make(chan error, 1)
-	go func() { scrapeDone <- scraper.Run(ctx) }()
+	go func() { scrapeDone <- scraper.Run(scrapeCtx) }()
 	err = o.Adapter.Run(ctx)
-	<-scrapeDone // Run returns only once ctx is done, as the server does
+	stopScraping() // the server may have stopped on its own
+	<-scrapeDone   // always nil: scrape failures are logged, not returned
 	if err != nil {
 		return fmt.Errorf("serve custom metrics: %w", err)
 	}
