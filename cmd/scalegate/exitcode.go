@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+
+	"github.com/scalegate/scalegate/validator"
 )
 
 // Exit codes. They are part of the command-line contract: scripts and CI
@@ -34,6 +36,7 @@ func (e *EnvError) Unwrap() error { return e.Err }
 func exitCode(ctx context.Context, err error) int {
 	var usage *UsageError
 	var env *EnvError
+	var verdict *VerdictError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -43,6 +46,8 @@ func exitCode(ctx context.Context, err error) int {
 		return ExitUsage
 	case errors.As(err, &env):
 		return ExitEnvironment
+	case errors.As(err, &verdict) && verdict.Status == validator.Inconclusive:
+		return ExitInconclusive
 	case isFlagError(err):
 		return ExitUsage
 	default:

@@ -91,6 +91,9 @@ func newCmdRoot(d *Deps) *cobra.Command {
 
 	root.AddCommand(
 		newCmdVersion(d),
+		newCmdValidate(d, nil),
+		newCmdProfile(d),
+		newCmdManifests(d),
 		newCmdMockNIM(d),
 		newCmdMetricsAdapter(d),
 	)

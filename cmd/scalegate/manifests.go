@@ -1,0 +1,33 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/scalegate/scalegate/manifests"
+)
+
+func newCmdManifests(d *Deps) *cobra.Command {
+	names := []string{"deployment", "service", "hpa", "rbac"}
+	return &cobra.Command{
+		Use:       "manifests NAME",
+		Short:     "Print an embedded manifest: " + strings.Join(names, ", "),
+		Long:      "Print an embedded manifest. rbac is the read-only Role, RoleBinding and ServiceAccount scalegate validate needs in the inference namespace.",
+		Example:   "  scalegate manifests rbac | kubectl apply -n production -f -",
+		ValidArgs: names,
+		Args:      cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if !contains(names, args[0]) {
+				return &UsageError{fmt.Errorf("unknown manifest %q: want one of %s", args[0], strings.Join(names, ", "))}
+			}
+			raw, err := manifests.File(args[0] + ".yaml")
+			if err != nil {
+				return err
+			}
+			_, err = d.Out.Write(raw)
+			return err
+		},
+	}
+}
