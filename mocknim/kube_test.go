@@ -46,7 +46,7 @@ type recorder struct {
 func newRecorder() *recorder { return &recorder{ch: make(chan string, 100)} }
 
 func (r *recorder) SetPod(name string, ready bool) { r.ch <- fmt.Sprintf("set %s %v", name, ready) }
-func (r *recorder) RemovePod(name string)         { r.ch <- "remove " + name }
+func (r *recorder) RemovePod(name string)          { r.ch <- "remove " + name }
 
 // expect waits (bounded) for the next call and checks it.
 func (r *recorder) expect(t *testing.T, want string) {
