@@ -150,10 +150,10 @@ func Up(ctx context.Context, cfg Config, deps Deps) (*Cluster, error) {
 		if stopErr := u.cluster.Stop(); stopErr != nil {
 			err = errors.Join(err, stopErr)
 		}
-		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			err = fmt.Errorf("%w (interrupted: %w)", err, ctx.Err())
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted, stopped everything the testbed had started: %w\ntestbed logs: %s", err, l.logs())
 		}
-		return nil, fmt.Errorf("%w\ntestbed logs: %s", err, l.logs())
+		return nil, fmt.Errorf("%w\nstopped everything the testbed had started; logs: %s", err, l.logs())
 	}
 	return c, nil
 }

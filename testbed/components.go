@@ -137,6 +137,8 @@ func mockArgs(l layout, p Ports, cfg Config, deployment string) []string {
 		"--slots=" + strconv.Itoa(cfg.Slots),
 		"--pods=0", // follow the Deployment's pods through the API server
 		"--kubeconfig=" + l.kubeconfig(),
+		// Stop within the stop grace period even with requests in flight.
+		"--shutdown-timeout=2s",
 	}
 }
 
