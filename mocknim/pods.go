@@ -51,10 +51,11 @@ func (s *Server) SetPod(name string, ready bool) {
 		if !ready {
 			return
 		}
-		p = &pod{name: name, busy: occupancy{window: s.window}}
+		p = &pod{name: name, ready: true, busy: occupancy{window: s.window}}
 		p.busy.set(s.clock.Now(), 0)
 		s.pods[name] = p
-		s.log.Info("pod added", "pod", name)
+		s.log.Info("pod ready", "pod", name)
+		return
 	}
 	if p.removed && !ready {
 		return // still draining; readiness of a deleted pod changes nothing
