@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +55,11 @@ func startChild(name, path string, args []string, logPath string, detach bool) (
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, &ComponentError{Component: name, Log: logPath, Err: fmt.Errorf("start: %w", err)}
+	}
+	// Record the path the kernel will show in /proc/PID/exe, so liveness
+	// checks match even when the binary was reached through a symlink.
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
 	}
 	c := &child{
 		Process: Process{Name: name, PID: cmd.Process.Pid, Path: path, Log: logPath},

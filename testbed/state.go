@@ -180,5 +180,12 @@ func processAlive(p Process) bool {
 	if err != nil {
 		return true // not ours to read; the PID exists, so assume it is ours
 	}
-	return strings.TrimSuffix(exe, " (deleted)") == p.Path
+	// The kernel shows the resolved path, with " (deleted)" once the binary
+	// is replaced or removed.
+	exe = strings.TrimSuffix(exe, " (deleted)")
+	if exe == p.Path {
+		return true
+	}
+	resolved, err := filepath.EvalSymlinks(p.Path)
+	return err == nil && exe == resolved
 }

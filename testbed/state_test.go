@@ -109,12 +109,17 @@ func TestProcessAlive(t *testing.T) {
 		t.Skip("no `true` to make a dead PID:", err)
 	}
 	dead := cmd.Process.Pid
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(self, link); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		p    Process
 		want bool
 	}{
 		{name: "this process", p: Process{PID: os.Getpid(), Path: self}, want: true},
+		{name: "this process, through a symlink", p: Process{PID: os.Getpid(), Path: link}, want: true},
 		{name: "this PID, another binary (a recycled PID)", p: Process{PID: os.Getpid(), Path: "/nonexistent/etcd"}, want: false},
 		{name: "exited and reaped", p: Process{PID: dead}, want: false},
 		{name: "no PID", p: Process{}, want: false},
