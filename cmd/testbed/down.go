@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,6 +51,6 @@ func (o *downOptions) Run() error {
 		return err
 	}
 	fmt.Fprintf(o.d.ErrOut, "stopped the testbed in %s (%d of %d processes were running; logs kept in %s)\n",
-		dir, len(live), len(st.Processes), dir+"/logs")
+		dir, len(live), len(st.Processes), filepath.Join(dir, "logs"))
 	return nil
 }
