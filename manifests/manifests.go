@@ -22,10 +22,15 @@ import (
 //go:embed *.yaml testbed/*.yaml
 var files embed.FS
 
-// ReadyDelayAnnotation is the pod annotation kwok's pod-ready stage reads to
-// hold a pod Running but not Ready, the way a NIM pod is while it loads the
-// model.
-const ReadyDelayAnnotation = "pod-ready.stage.kwok.x-k8s.io/delay"
+// The pod annotations kwok's pod-ready stage reads to hold a new pod back
+// before it turns Ready, the way a NIM pod is held while it loads the model
+// (kwok keeps it Pending, ContainerCreating, in the meantime, so the HPA
+// counts it as unready). kwok takes min(delay, jitter) when the jitter is not
+// above the delay, and its default jitter is 5 s, so both are set.
+const (
+	ReadyDelayAnnotation  = "pod-ready.stage.kwok.x-k8s.io/delay"
+	ReadyJitterAnnotation = "pod-ready.stage.kwok.x-k8s.io/jitter-delay"
+)
 
 // Params shape the rendered objects. The zero value renders the production
 // objects exactly as the YAML has them.
@@ -36,8 +41,9 @@ type Params struct {
 	// so a test can keep the production shape at 1/N of the time. 0 means 1.
 	// Windows round to the nearest second and policy periods to at least 1 s.
 	TimeScale int
-	// ReadyDelay, when positive, is set as the kwok pod-ready delay on the pod
-	// template: the model-load time before a pod turns Ready. It is already in
+	// ReadyDelay, when positive, is set as the kwok pod-ready delay (and
+	// jitter, so it is exact) on the pod template: the model-load time
+	// before a pod turns Ready. It is already in
 	// scaled time (the caller divides by TimeScale).
 	ReadyDelay time.Duration
 	// NodeName pins the pods to a node, for clusters without a scheduler.
@@ -80,6 +86,7 @@ func Render(p Params) (*Workload, error) {
 			tpl.Annotations = map[string]string{}
 		}
 		tpl.Annotations[ReadyDelayAnnotation] = p.ReadyDelay.String()
+		tpl.Annotations[ReadyJitterAnnotation] = p.ReadyDelay.String()
 	}
 	if p.NodeName != "" {
 		tpl.Spec.NodeName = p.NodeName

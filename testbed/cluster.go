@@ -12,6 +12,9 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
+
+	"github.com/scalegate/scalegate/validator"
 )
 
 // Cluster is a running testbed started by Up in this process.
@@ -20,6 +23,13 @@ type Cluster struct {
 	Dir, LogDir string
 	// Kubeconfig is the path of the admin kubeconfig.
 	Kubeconfig string
+	// Profile is the path of the default promises with every time bound
+	// divided by the time scale and the testbed's sync period: what
+	// validate grades a testbed run against.
+	Profile string
+	// Scalegate is the scalegate binary the testbed built from the tree and
+	// runs its mock NIM and adapter with; empty with ControlPlaneOnly.
+	Scalegate string
 	// REST is the admin client configuration.
 	REST *rest.Config
 	// Endpoint is the mock NIM's base URL (http://127.0.0.1:PORT); empty
@@ -161,7 +171,7 @@ func Up(ctx context.Context, cfg Config, deps Deps) (*Cluster, error) {
 // resetDir removes what a previous testbed left in the folder (its store,
 // credentials and logs), so every Up starts from an empty cluster.
 func resetDir(l layout) error {
-	for _, p := range []string{l.etcdData(), l.certs(), l.logs(), l.adapterCerts(), l.kubeconfig(), l.stages()} {
+	for _, p := range []string{l.etcdData(), l.certs(), l.logs(), l.adapterCerts(), l.kubeconfig(), l.stages(), l.profile()} {
 		if err := os.RemoveAll(p); err != nil {
 			return fmt.Errorf("clean testbed folder: %w", err)
 		}
@@ -189,8 +199,8 @@ func (u *upper) run(ctx context.Context) (*Cluster, error) {
 	cfg, l, out := u.cfg, u.l, u.deps.Out
 	start := u.deps.Clock.Now()
 	u.cluster = &Cluster{
-		Dir: cfg.Dir, LogDir: l.logs(), Kubeconfig: l.kubeconfig(), Namespace: cfg.Namespace,
-		stopper: newStopper(u.deps.Clock, cfg.StopGrace),
+		Dir: cfg.Dir, LogDir: l.logs(), Kubeconfig: l.kubeconfig(), Profile: l.profile(), Namespace: cfg.Namespace,
+		Scalegate: u.scalegate, stopper: newStopper(u.deps.Clock, cfg.StopGrace),
 	}
 	c := u.cluster
 
@@ -214,6 +224,9 @@ func (u *upper) run(ctx context.Context) (*Cluster, error) {
 	if err := writeKubeconfig(kubeconfig(httpsURL(c.Ports.APIServer), caPEM, creds.Token, cfg.Namespace), l.kubeconfig()); err != nil {
 		return nil, err
 	}
+	if err := writeProfile(l.profile(), cfg); err != nil {
+		return nil, err
+	}
 	stages, err := kwokStages(ctx, filepath.Join(cfg.Root, "tools/kwok"))
 	if err != nil {
 		return nil, err
@@ -226,7 +239,7 @@ func (u *upper) run(ctx context.Context) (*Cluster, error) {
 		return nil, fmt.Errorf("load testbed kubeconfig: %w", err)
 	}
 	c.REST.QPS, c.REST.Burst = 50, 100
-	c.state = &State{Dir: cfg.Dir, Started: u.deps.Clock.Now(), Ports: c.Ports, Kubeconfig: l.kubeconfig(), Namespace: cfg.Namespace}
+	c.state = &State{Dir: cfg.Dir, Started: u.deps.Clock.Now(), Ports: c.Ports, Kubeconfig: l.kubeconfig(), Profile: l.profile(), Namespace: cfg.Namespace}
 	if err := writeState(cfg.Dir, c.state); err != nil {
 		return nil, err
 	}
@@ -357,4 +370,19 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// writeProfile writes the default promises at the testbed's time scale, with
+// its sync period.
+func writeProfile(path string, cfg Config) error {
+	p := validator.DefaultProfile().ScaleTime(cfg.TimeScale)
+	p.SyncPeriod = validator.Duration(cfg.SyncPeriod)
+	raw, err := yaml.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("write testbed profile: %w", err)
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		return fmt.Errorf("write testbed profile: %w", err)
+	}
+	return nil
 }

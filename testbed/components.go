@@ -42,6 +42,7 @@ func (l layout) logs() string           { return l.path("logs") }
 func (l layout) log(name string) string { return l.path("logs", name+".log") }
 func (l layout) kubeconfig() string     { return l.path("kubeconfig") }
 func (l layout) stages() string         { return l.path("kwok-stages.yaml") }
+func (l layout) profile() string        { return l.path("profile.yaml") }
 func (l layout) adapterCerts() string   { return l.path("adapter-certs") }
 func (l layout) bin() string            { return l.path("bin") }
 
@@ -164,6 +165,9 @@ func EnvLines(st *State) string {
 	fmt.Fprintf(&b, "export KUBECONFIG=%s\n", shellQuote(st.Kubeconfig))
 	if st.Endpoint != "" {
 		fmt.Fprintf(&b, "export SCALEGATE_ENDPOINT=%s\n", shellQuote(st.Endpoint))
+	}
+	if st.Profile != "" {
+		fmt.Fprintf(&b, "export SCALEGATE_PROFILE=%s\n", shellQuote(st.Profile))
 	}
 	return b.String()
 }

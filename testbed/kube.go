@@ -27,10 +27,9 @@ import (
 
 // Annotations of kwok's "general" pod stages. A stage's delay is
 // min(delay, jitter-delay) when the jitter is not above the delay, and the
-// default jitter is 5 s: without an explicit jitter-delay, a ready delay of
-// 10 s would quietly become 5 s.
+// default jitter is 5 s, so both are set (manifests.Render does the same for
+// the ready delay).
 const (
-	podReadyJitterAnnotation  = "pod-ready.stage.kwok.x-k8s.io/jitter-delay"
 	podCreateDelayAnnotation  = "pod-create.stage.kwok.x-k8s.io/delay"
 	podCreateJitterAnnotation = "pod-create.stage.kwok.x-k8s.io/jitter-delay"
 	// podCreateDelay is how long a new pod takes to be created (Pending, with
@@ -53,9 +52,6 @@ func renderWorkload(cfg Config) (*manifests.Workload, error) {
 	tpl := &wl.Deployment.Spec.Template
 	if tpl.Annotations == nil {
 		tpl.Annotations = map[string]string{}
-	}
-	if cfg.ReadyDelay > 0 {
-		tpl.Annotations[podReadyJitterAnnotation] = cfg.ReadyDelay.String()
 	}
 	tpl.Annotations[podCreateDelayAnnotation] = podCreateDelay
 	tpl.Annotations[podCreateJitterAnnotation] = podCreateDelay

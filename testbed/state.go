@@ -53,6 +53,8 @@ type State struct {
 	Processes     []Process `json:"processes"`
 	Ports         Ports     `json:"ports"`
 	Kubeconfig    string    `json:"kubeconfig"`
+	// Profile is the promises at the testbed's time scale, for validate.
+	Profile string `json:"profile,omitempty"`
 	// Endpoint is the mock NIM's base URL; empty until it has started.
 	Endpoint  string `json:"endpoint,omitempty"`
 	Namespace string `json:"namespace"`

@@ -387,6 +387,9 @@ func (g *grader) scaleDownWait() Finding {
 	}
 	f := Finding{Promise: 5, Name: "scale-down wait",
 		Limit: fmt.Sprintf("≥ %s after the drop (%s; measured with slack %s)", limit, source, g.slack)}
+	if hpa.ScaleDown.Window < limit {
+		f.Notes = append(f.Notes, fmt.Sprintf("the HPA's scale-down stabilization window is %s, shorter than the promised %s: the HPA cannot keep this promise by itself", hpa.ScaleDown.Window, limit))
+	}
 	var observed []string
 	for _, d := range g.firstDownsAfterUps() {
 		f.Evidence = append(f.Evidence, g.ev(d.At, "first scale-down %d→%d (%s)", d.From, d.To, orUnknown(d.Reason)))

@@ -72,7 +72,7 @@ func testSpec() HPASpec {
 
 func testProfile() Profile {
 	p := DefaultProfile()
-	p.MaxScaleUpLatency = Duration(9 * time.Second)
+	p = p.ScaleTime(10)
 	p.SyncPeriod = Duration(time.Second)
 	return p
 }

@@ -147,6 +147,23 @@ func (p Profile) Validate() error {
 	return nil
 }
 
+// ScaleTime returns p with every time bound and the sync period divided by
+// n, for testbeds that run at 1/n of real time. n <= 1 returns p.
+func (p Profile) ScaleTime(n int) Profile {
+	if n <= 1 {
+		return p
+	}
+	div := func(d Duration) Duration { return Duration(time.Duration(d) / time.Duration(n)) }
+	p.MaxScaleUpLatency = div(p.MaxScaleUpLatency)
+	p.MaxReadyLatency = div(p.MaxReadyLatency)
+	p.MinScaleDownWait = div(p.MinScaleDownWait)
+	p.SyncPeriod = div(p.SyncPeriod)
+	if n > 1 {
+		p.Name = fmt.Sprintf("%s at 1/%d time", p.Name, n)
+	}
+	return p
+}
+
 // Metrics returns every metric the profile names, in order, without repeats.
 func (p Profile) Metrics() []string {
 	var out []string

@@ -11,6 +11,13 @@ func TestDefaultProfileIsTheFivePromises(t *testing.T) {
 	if p.BaselineReplicas != 2 || time.Duration(p.MaxScaleUpLatency) != 90*time.Second || time.Duration(p.SyncPeriod) != 15*time.Second {
 		t.Errorf("default profile = %+v", p)
 	}
+	if time.Duration(p.MinScaleDownWait) != 5*time.Minute {
+		t.Errorf("minScaleDownWait = %v, want 5m", time.Duration(p.MinScaleDownWait))
+	}
+	tenth := p.ScaleTime(10)
+	if time.Duration(tenth.MaxScaleUpLatency) != 9*time.Second || time.Duration(tenth.MinScaleDownWait) != 30*time.Second || time.Duration(tenth.SyncPeriod) != 1500*time.Millisecond {
+		t.Errorf("ScaleTime(10) = %+v", tenth)
+	}
 	if got := thresholds(p.ScaleUpAbove, ">"); got != "nim_queue_depth > 20 OR nim_gpu_utilization_percent > 80" {
 		t.Errorf("scale-up = %q", got)
 	}
