@@ -24,6 +24,9 @@ type run struct {
 	steps    map[float64]int32
 	hpaSaw   map[float64][2]float64 // decision time → metrics in the HPA status
 	noEvents bool
+	// noHPAStatus leaves out the HPA's per-sync status, as when its updates
+	// were not observed: grading falls back to the samples.
+	noHPAStatus bool
 }
 
 func (r run) timeline() timeline.Timeline {
@@ -33,10 +36,16 @@ func (r run) timeline() timeline.Timeline {
 	add(timeline.Entry{At: sec(r.loadAt), Kind: timeline.KindPhase, Phase: &timeline.Phase{Name: timeline.PhaseLoad}})
 	add(timeline.Entry{At: sec(0), Kind: timeline.KindDeployment, Deployment: &timeline.Deployment{SpecReplicas: 2, Replicas: 2, ReadyReplicas: 2}})
 	add(timeline.Entry{At: sec(0.1), Kind: timeline.KindHPA, HPA: &timeline.HPA{CurrentReplicas: 2, DesiredReplicas: 2}})
+	// Each second: our samples, then the HPA's status for its sync, with the
+	// same values (both read the same custom metrics API).
 	for s := 0.5; s <= r.end; s++ {
 		q, g := r.load(s)
 		add(timeline.Entry{At: sec(s), Kind: timeline.KindSample, Sample: &timeline.Sample{Metric: "nim_queue_depth", Average: q}})
 		add(timeline.Entry{At: sec(s), Kind: timeline.KindSample, Sample: &timeline.Sample{Metric: "nim_gpu_utilization_percent", Average: g}})
+		if !r.noHPAStatus {
+			add(timeline.Entry{At: sec(s + 0.3), Kind: timeline.KindHPA, HPA: &timeline.HPA{Metrics: []timeline.MetricValue{
+				{Name: "nim_queue_depth", AverageValue: q}, {Name: "nim_gpu_utilization_percent", AverageValue: g}}}})
+		}
 	}
 	cur := int32(2)
 	for _, at := range slices.Sorted(maps.Keys(r.steps)) {
@@ -95,19 +104,21 @@ func TestGrade(t *testing.T) {
 		want map[int]Status
 		// wantObserved maps a promise to text its Observed must contain.
 		wantObserved map[int]string
+		// wantNote maps a promise to text one of its Notes must contain.
+		wantNote map[int]string
 	}{
 		{
 			name:         "healthy run passes every promise",
 			run:          healthy,
 			want:         map[int]Status{1: Pass, 2: Pass, 3: Pass, 4: Pass, 5: Pass},
-			wantObserved: map[int]string{4: "decision 6.5s after the trigger (2→4), pods Ready 7.5s after it", 5: "waited 30.5s after the drop (5→4)"},
+			wantObserved: map[int]string{4: "decision 6.5s after the trigger (2→4), pods Ready 7.5s after it", 5: "waited 30.2s after the metrics dropped below the HPA's scale-down point (5→4); 30.5s after they fell below"},
 		},
 		{
 			name: "scale-down window cut to a third fails promise 5 with the wait",
 			run: run{end: 90, loadAt: 10, load: burst, steps: map[float64]int32{19: 4, 26: 5, 51: 4},
 				hpaSaw: map[float64][2]float64{51: {0, 0}}},
 			want:         map[int]Status{1: Pass, 2: Pass, 3: Pass, 4: Pass, 5: Fail},
-			wantObserved: map[int]string{5: "waited 10.5s after the drop"},
+			wantObserved: map[int]string{5: "waited 10.2s after the metrics dropped below the HPA's scale-down point"},
 		},
 		{
 			name:         "maxReplicas 2 fails promise 2: trigger held, no scale-up",
@@ -136,8 +147,33 @@ func TestGrade(t *testing.T) {
 				},
 				steps:  map[float64]int32{19: 4, 26: 5, 71: 4},
 				hpaSaw: map[float64][2]float64{71: {15, 45}}},
-			want:         map[int]Status{3: Fail, 5: Fail},
-			wantObserved: map[int]string{3: "nim_queue_depth 15.0, nim_gpu_utilization_percent 45.0", 5: "before the metrics dropped below"},
+			// The HPA waited its full window after its own scale-down point
+			// (queue < 18 AND GPU < 72): promise 5 holds, promise 3 does not.
+			want:         map[int]Status{3: Fail, 5: Pass},
+			wantObserved: map[int]string{3: "nim_queue_depth 15.0, nim_gpu_utilization_percent 45.0", 5: "the metrics never fell below nim_queue_depth < 10"},
+		},
+		{
+			name: "the HPA's scale-down point above the promised thresholds is noted",
+			run: run{end: 120, loadAt: 10,
+				load: func(t float64) (float64, float64) {
+					switch {
+					case t >= 12 && t < 40:
+						return 50, 95
+					case t >= 40 && t < 45:
+						return 15, 45 // below 18/72, not yet below 10/50
+					}
+					return 0, 0
+				},
+				steps: map[float64]int32{19: 4, 26: 5, 71: 4}},
+			want:         map[int]Status{5: Pass},
+			wantObserved: map[int]string{5: "waited 30.2s after the metrics dropped below the HPA's scale-down point (5→4); 25.5s after they fell below"},
+			wantNote:     map[int]string{5: "counted from the promised thresholds the wait was 25.5s"},
+		},
+		{
+			name:         "without the HPA's status, the samples stand in",
+			run:          run{end: 90, loadAt: 10, load: burst, steps: map[float64]int32{19: 4, 26: 5, 71: 4}, noHPAStatus: true},
+			want:         map[int]Status{5: Pass},
+			wantObserved: map[int]string{5: "waited 30.5s after the metrics dropped below the HPA's scale-down point"},
 		},
 		{
 			name:         "a scale-up with no trigger is spurious",
@@ -166,6 +202,9 @@ func TestGrade(t *testing.T) {
 				}
 				if want, ok := tc.wantObserved[f.Promise]; ok && !strings.Contains(f.Observed, want) {
 					t.Errorf("promise %d observed = %q, want it to contain %q", f.Promise, f.Observed, want)
+				}
+				if want, ok := tc.wantNote[f.Promise]; ok && !strings.Contains(strings.Join(f.Notes, "\n"), want) {
+					t.Errorf("promise %d notes = %q, want one to contain %q", f.Promise, f.Notes, want)
 				}
 			}
 		})

@@ -21,11 +21,36 @@ func (iv interval) Duration() time.Duration { return iv.End.Sub(iv.Start) }
 // state is the latest sampled average of each metric.
 type state map[string]float64
 
-// runs walks the metric samples in order and returns the intervals in which
-// hold(state) was true. A state is evaluated once every metric in metrics
-// has been sampled at least once; a failed sample leaves the metric's last
-// value in place (the HPA keeps acting on what it last saw too).
-func runs(tl timeline.Timeline, metrics []string, hold func(state) bool) []interval {
+// source says where metric values come from: our own samples of the
+// custom metrics API, or the HPA's status (the values it computed with, one
+// update per sync).
+type source int
+
+const (
+	fromSamples source = iota
+	fromHPA
+)
+
+// values returns the metric values an entry carries from src, if any.
+func (src source) values(e timeline.Entry) map[string]float64 {
+	switch {
+	case src == fromSamples && e.Kind == timeline.KindSample && e.Sample.Err == "":
+		return map[string]float64{e.Sample.Metric: e.Sample.Average}
+	case src == fromHPA && e.Kind == timeline.KindHPA && len(e.HPA.Metrics) > 0:
+		out := map[string]float64{}
+		for _, m := range e.HPA.Metrics {
+			out[m.Name] = m.AverageValue
+		}
+		return out
+	}
+	return nil
+}
+
+// runs walks the values from src in order and returns the intervals in
+// which hold(state) was true. A state is evaluated once every metric in
+// metrics has a value; a failed sample leaves the metric's last value in
+// place (the HPA keeps acting on what it last saw too).
+func runs(tl timeline.Timeline, src source, metrics []string, hold func(state) bool) []interval {
 	want := map[string]bool{}
 	for _, m := range metrics {
 		want[m] = true
@@ -35,10 +60,16 @@ func runs(tl timeline.Timeline, metrics []string, hold func(state) bool) []inter
 	var open *interval
 	var last time.Time
 	for _, e := range tl {
-		if e.Kind != timeline.KindSample || e.Sample.Err != "" || !want[e.Sample.Metric] {
+		vals := src.values(e)
+		seen := false
+		for k, v := range vals {
+			if want[k] {
+				cur[k], seen = v, true
+			}
+		}
+		if !seen {
 			continue
 		}
-		cur[e.Sample.Metric] = e.Sample.Average
 		last = e.At
 		if len(cur) < len(want) {
 			continue
@@ -65,6 +96,17 @@ func runs(tl timeline.Timeline, metrics []string, hold func(state) bool) []inter
 		out = append(out, *open)
 	}
 	return out
+}
+
+// containing returns the interval that holds at t: it started by t and
+// still held at t (or at the last value, when open).
+func containing(ivs []interval, t time.Time) (interval, bool) {
+	for _, iv := range ivs {
+		if !iv.Start.After(t) && (iv.Open || !iv.End.Before(t)) {
+			return iv, true
+		}
+	}
+	return interval{}, false
 }
 
 // valuesAt returns each metric's latest sampled average at or before t.
