@@ -44,12 +44,15 @@ type variant struct {
 // the seed's 120 s, and the profile's bounds are a tenth of the promises.
 var variants = []variant{
 	{
-		name:     "the seed's HPA keeps promises 1, 2, 4 and 5",
+		// The seed's HPA keeps promises 1, 2, 4 and 5; promise 3 is checked
+		// against the samples.
+		name:     "seed HPA",
 		want:     map[int]validator.Status{1: validator.Pass, 2: validator.Pass, 4: validator.Pass, 5: validator.Pass},
 		wantExit: -1, // 0 or 1: promise 3 is checked against the samples
 	},
 	{
-		name: "a scale-down window cut to a third fails promise 5 with the wait",
+		// Fails promise 5 with the observed wait.
+		name: "scale-down window cut to a third",
 		mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
 			w := *h.Spec.Behavior.ScaleDown.StabilizationWindowSeconds / 3
 			h.Spec.Behavior.ScaleDown.StabilizationWindowSeconds = &w
@@ -59,14 +62,16 @@ var variants = []variant{
 		wantExit:     1,
 	},
 	{
-		name:         "maxReplicas 2 fails promise 2: the queue stays high with no scale-up",
+		// Fails promise 2: the queue stays high with no scale-up.
+		name:         "maxReplicas 2",
 		mutate:       func(h *autoscalingv2.HorizontalPodAutoscaler) { h.Spec.MaxReplicas = 2 },
 		want:         map[int]validator.Status{1: validator.Pass, 2: validator.Fail},
 		wantObserved: map[int][]string{2: {"no scale-up"}},
 		wantExit:     1,
 	},
 	{
-		name: "a scale-up window longer than the latency bound fails promise 4",
+		// Fails promise 4: the decision comes after the bound.
+		name: "scale-up window longer than the latency bound",
 		mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
 			w := int32(15) // the bound is 90 s / 10 = 9 s
 			h.Spec.Behavior.ScaleUp.StabilizationWindowSeconds = &w
@@ -122,7 +127,7 @@ func runValidate(t *testing.T) (reports.Run, string, int) {
 	if cluster == nil || cluster.Scalegate == "" {
 		t.Fatal("no testbed")
 	}
-	dir := filepath.Join(cluster.Dir, "runs", strings.ReplaceAll(t.Name(), "/", "_"))
+	dir := filepath.Join(cluster.Dir, "runs", strings.NewReplacer("/", "_", " ", "-").Replace(t.Name()))
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}

@@ -226,7 +226,10 @@ func (g *grader) scaleUpTrigger() Finding {
 	p, hpa := g.in.Profile, g.in.HPA
 	allow := hpa.ScaleUp.Window + g.slack
 	f := Finding{Promise: 2, Name: "scale-up trigger",
-		Limit: fmt.Sprintf("scale up when %s for longer than %s (window %s + slack %s)", thresholds(p.ScaleUpAbove, ">"), allow, hpa.ScaleUp.Window, g.slack)}
+		Limit: fmt.Sprintf("scale up when %s for longer than %s (window %s + slack %s), below %d replicas", thresholds(p.ScaleUpAbove, ">"), allow, hpa.ScaleUp.Window, g.slack, g.capacity())}
+	if hpa.MaxReplicas < g.capacity() {
+		f.Notes = append(f.Notes, fmt.Sprintf("the HPA's maxReplicas is %d, below the %d replicas the promises cover: it cannot keep this promise", hpa.MaxReplicas, g.capacity()))
+	}
 	if len(g.up) == 0 && len(g.upDecisions()) == 0 {
 		f.Status = Inconclusive
 		f.Observed = "the metrics never went above a scale-up threshold, and nothing scaled up"
@@ -242,15 +245,14 @@ func (g *grader) scaleUpTrigger() Finding {
 		if iv.Duration() <= allow {
 			continue
 		}
-		atMax := g.specAt(iv.Start) >= hpa.MaxReplicas
-		if atMax {
-			f.Notes = append(f.Notes, fmt.Sprintf("at %s the trigger held with the Deployment already at maxReplicas %d", g.at(iv.Start), hpa.MaxReplicas))
+		if g.specAt(iv.Start) >= g.capacity() {
+			f.Notes = append(f.Notes, fmt.Sprintf("at %s the trigger held with the Deployment already at %d replicas, the most the promises cover", g.at(iv.Start), g.capacity()))
 			continue
 		}
 		d, ok := g.firstUpIn(iv.Start, iv.End.Add(allow))
 		if !ok {
 			f.Status = Fail
-			observed = append(observed, fmt.Sprintf("above threshold for %s from %s, no scale-up", iv.Duration().Round(time.Second), g.at(iv.Start)))
+			observed = append(observed, fmt.Sprintf("%s for %s from %s, no scale-up", exceeded(iv.Values, p.ScaleUpAbove), iv.Duration().Round(time.Second), g.at(iv.Start)))
 			continue
 		}
 		observed = append(observed, fmt.Sprintf("scaled %d→%d %s after the trigger", d.From, d.To, d.At.Sub(iv.Start).Round(100*time.Millisecond)))
@@ -342,7 +344,7 @@ func (g *grader) scaleUpLatency() Finding {
 	for _, iv := range g.up {
 		d, ok := g.firstUpIn(iv.Start, iv.End.Add(limit+g.slack))
 		if !ok {
-			if iv.Duration() > limit+g.slack && g.specAt(iv.Start) < g.in.HPA.MaxReplicas {
+			if iv.Duration() > limit+g.slack && g.specAt(iv.Start) < g.capacity() {
 				f.Status = Fail
 				observed = append(observed, fmt.Sprintf("trigger at %s held %s with no scale-up", g.at(iv.Start), iv.Duration().Round(time.Second)))
 			}
@@ -475,6 +477,27 @@ func scaleDownPoint(hpa HPASpec) string {
 		parts = append(parts, fmt.Sprintf("%s < %.4g", m.Name, m.AverageValue*(1-hpa.ScaleDown.Tolerance)))
 	}
 	return strings.Join(parts, " AND ")
+}
+
+// capacity is the replica count up to which the promises owe a scale-up:
+// the profile's maxReplicas, else the HPA's.
+func (g *grader) capacity() int32 {
+	if g.in.Profile.MaxReplicas > 0 {
+		return g.in.Profile.MaxReplicas
+	}
+	return g.in.HPA.MaxReplicas
+}
+
+// exceeded names the thresholds an interval's peak values went past, e.g.
+// "nim_queue_depth above 20 (peak 95.0)".
+func exceeded(peak state, ts []Threshold) string {
+	var parts []string
+	for _, t := range ts {
+		if v, ok := peak[t.Metric]; ok && v > t.Value {
+			parts = append(parts, fmt.Sprintf("%s above %g (peak %.1f)", t.Metric, t.Value, v))
+		}
+	}
+	return strings.Join(parts, " and ")
 }
 
 func orUnknown(reason string) string {

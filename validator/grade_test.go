@@ -123,8 +123,10 @@ func TestGrade(t *testing.T) {
 		{
 			name:         "maxReplicas 2 fails promise 2: trigger held, no scale-up",
 			run:          run{end: 90, loadAt: 10, load: burst, steps: map[float64]int32{}},
+			spec:         func(s *HPASpec) { s.MaxReplicas = 2 },
 			want:         map[int]Status{1: Pass, 2: Fail, 3: Inconclusive, 4: Fail, 5: Inconclusive},
-			wantObserved: map[int]string{2: "above threshold for 28s from 12.5s, no scale-up"},
+			wantObserved: map[int]string{2: "nim_queue_depth above 20 (peak 50.0) and nim_gpu_utilization_percent above 80 (peak 95.0) for 28s from 12.5s, no scale-up"},
+			wantNote:     map[int]string{2: "the HPA's maxReplicas is 2, below the 15 replicas the promises cover"},
 		},
 		{
 			name: "scale-up window longer than the latency bound fails promise 4",

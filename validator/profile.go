@@ -65,6 +65,10 @@ type Profile struct {
 	// BaselineReplicas is the replica count the Deployment holds before
 	// load, and never falls below (promise 1).
 	BaselineReplicas int32 `json:"baselineReplicas"`
+	// MaxReplicas is the capacity the promises cover: a trigger that holds
+	// with this many replicas needs no scale-up. Zero means the HPA's own
+	// maxReplicas.
+	MaxReplicas int32 `json:"maxReplicas,omitempty"`
 	// ScaleUpAbove lists the triggers of promise 2: the HPA must scale up
 	// when ANY of these metrics is above its value.
 	ScaleUpAbove []Threshold `json:"scaleUpAbove"`
@@ -115,7 +119,7 @@ func ParseProfile(raw []byte) (Profile, error) {
 	return p, nil
 }
 
-var profileFields = []string{"schemaVersion", "name", "baselineReplicas", "scaleUpAbove", "scaleDownBelow",
+var profileFields = []string{"schemaVersion", "name", "baselineReplicas", "maxReplicas", "scaleUpAbove", "scaleDownBelow",
 	"maxScaleUpLatency", "maxReadyLatency", "minScaleDownWait", "syncPeriod"}
 
 // ProfileSchemaVersion is the profile format this scalegate reads.
@@ -128,6 +132,8 @@ func (p Profile) Validate() error {
 		return fmt.Errorf("profile: schemaVersion %d, want %d", p.SchemaVersion, ProfileSchemaVersion)
 	case p.BaselineReplicas < 1:
 		return fmt.Errorf("profile: baselineReplicas %d, want 1 or more", p.BaselineReplicas)
+	case p.MaxReplicas != 0 && p.MaxReplicas < p.BaselineReplicas:
+		return fmt.Errorf("profile: maxReplicas %d is below baselineReplicas %d", p.MaxReplicas, p.BaselineReplicas)
 	case len(p.ScaleUpAbove) == 0:
 		return errors.New("profile: scaleUpAbove lists no metric")
 	case len(p.ScaleDownBelow) == 0:
