@@ -187,3 +187,24 @@ func TestSummary(t *testing.T) {
 		t.Errorf("duration = %s, want 10.9s", got.Duration)
 	}
 }
+
+func TestRecordsJournalRoundTrip(t *testing.T) {
+	var b strings.Builder
+	j, err := NewJournal(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	want := Record{Seq: 7, User: 3, Kind: "debug", Scheduled: t0, Sent: t0.Add(time.Millisecond), FirstToken: 80 * time.Millisecond,
+		Total: 6 * time.Second, OutTokens: 300, UsageReported: true, Code: 200, Pod: "p-1"}
+	if err := j.Append(want); err != nil {
+		t.Fatal(err)
+	}
+	got, truncated, err := ReadRecords(strings.NewReader(b.String() + `{"seq":8,"us`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !truncated || len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Errorf("read back %+v (truncated %v), want %+v and truncated", got, truncated, want)
+	}
+}

@@ -56,9 +56,9 @@ func TestReadTruncatedAndMalformed(t *testing.T) {
 	}{
 		{name: "cut last line", in: head + good + `{"at":"2026-12-03T10:0`, truncated: true, entries: 1},
 		{name: "bad middle line", in: head + "{oops\n" + good, wantErr: "line 2"},
-		{name: "not a journal", in: `{"at":"x"}` + "\n", wantErr: "not a scalegate timeline journal"},
+		{name: "not a journal", in: `{"at":"x"}` + "\n", wantErr: "not a scalegate.timeline journal"},
 		{name: "newer schema", in: `{"schema":"scalegate.timeline","schemaVersion":9}` + "\n", wantErr: "upgrade scalegate"},
-		{name: "empty", in: "", wantErr: "empty journal"},
+		{name: "empty", in: "", wantErr: "empty scalegate.timeline journal"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
