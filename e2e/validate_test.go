@@ -58,7 +58,7 @@ var variants = []variant{
 			h.Spec.Behavior.ScaleDown.StabilizationWindowSeconds = &w
 		},
 		want:         map[int]validator.Status{5: validator.Fail},
-		wantObserved: map[int][]string{5: {"after the drop"}},
+		wantObserved: map[int][]string{5: {"after the metrics dropped below the HPA's scale-down point"}},
 		wantExit:     1,
 	},
 	{
