@@ -140,7 +140,6 @@ type run struct {
 	entries  []timeline.Entry
 	spec     int32 // the Deployment's latest spec.replicas
 	ready    int32
-	peak     int32
 	started  time.Time
 	phases   map[timeline.PhaseName]time.Time
 	warnings []string
@@ -156,7 +155,6 @@ func (r *run) record(e timeline.Entry) {
 	r.entries = append(r.entries, e)
 	if e.Kind == timeline.KindDeployment {
 		r.spec, r.ready = e.Deployment.SpecReplicas, e.Deployment.ReadyReplicas
-		r.peak = max(r.peak, r.spec)
 	}
 }
 
@@ -171,10 +169,10 @@ func (r *run) warn(msg string) {
 	r.warnings = append(r.warnings, msg)
 }
 
-func (r *run) replicas() (spec, ready, peak int32) {
+func (r *run) replicas() (spec, ready int32) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.spec, r.ready, r.peak
+	return r.spec, r.ready
 }
 
 func (r *run) phase(p timeline.PhaseName) {
@@ -299,7 +297,7 @@ loading:
 	tick := r.deps.Clock.NewTicker(r.cfg.SampleInterval)
 	defer tick.Stop()
 	for {
-		spec, _, _ := r.replicas()
+		spec, _ := r.replicas()
 		now := r.deps.Clock.Now()
 		if spec <= r.target.Spec.MinReplicas && runner.InFlight() == 0 && !now.Before(minWait) {
 			break
@@ -324,7 +322,7 @@ loading:
 }
 
 func (r *run) progress(phase string, runner *loadgen.Runner) {
-	spec, ready, _ := r.replicas()
+	spec, ready := r.replicas()
 	t := r.summary.Totals()
 	elapsed := r.deps.Clock.Since(r.started).Round(time.Second)
 	fmt.Fprintf(r.deps.Log, "%s %s: sent %d, in flight %d, errors %d, TTFT p50 %s, replicas %d (%d ready)\n",

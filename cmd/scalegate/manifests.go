@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,7 +20,7 @@ func newCmdManifests(d *Deps) *cobra.Command {
 		ValidArgs: names,
 		Args:      cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if !contains(names, args[0]) {
+			if !slices.Contains(names, args[0]) {
 				return &UsageError{fmt.Errorf("unknown manifest %q: want one of %s", args[0], strings.Join(names, ", "))}
 			}
 			raw, err := manifests.File(args[0] + ".yaml")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +109,7 @@ func newCmdValidate(d *Deps, runF func(*validateOptions) error) *cobra.Command {
 // cluster or endpoint is touched.
 func (o *validateOptions) Complete() error {
 	usage := func(format string, args ...any) error { return &UsageError{fmt.Errorf(format, args...)} }
-	if !contains(reports.Formats, o.output) {
+	if !slices.Contains(reports.Formats, o.output) {
 		return usage("--output %q: want one of %s", o.output, strings.Join(reports.Formats, ", "))
 	}
 	d, err := validator.ParseDuration(o.duration)
@@ -217,13 +218,4 @@ func verdictError(s validator.Status) error {
 		return nil
 	}
 	return &VerdictError{Status: s}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
