@@ -19,8 +19,9 @@ func newCmdEnv(d *Deps, runF func(*envOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "env",
 		Short: "Print the shell lines that point kubectl and scalegate at the testbed",
-		Long: `env prints export lines for KUBECONFIG and SCALEGATE_ENDPOINT (the mock
-NIM's base URL) of the testbed running in --dir. Use: eval "$(testbed env)".`,
+		Long: `env prints export lines for KUBECONFIG, SCALEGATE_ENDPOINT (the mock NIM's
+base URL) and SCALEGATE_PROFILE (the promises at the testbed's time scale) of
+the testbed running in --dir. Use: eval "$(testbed env)".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -38,10 +39,7 @@ func (o *envOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	st, live, err := testbed.Status(dir)
-	if errors.Is(err, testbed.ErrNoState) {
-		return fmt.Errorf("no testbed in %s (start one with make testbed-up)", dir)
-	}
+	st, live, err := status(dir)
 	if err != nil {
 		return err
 	}
@@ -50,4 +48,13 @@ func (o *envOptions) Run() error {
 	}
 	fmt.Fprint(o.d.Out, testbed.EnvLines(st))
 	return nil
+}
+
+// status reads the testbed state in dir and which of its processes live.
+func status(dir string) (*testbed.State, []testbed.Process, error) {
+	st, live, err := testbed.Status(dir)
+	if errors.Is(err, testbed.ErrNoState) {
+		return nil, nil, fmt.Errorf("no testbed in %s (start one with make testbed-up)", dir)
+	}
+	return st, live, err
 }

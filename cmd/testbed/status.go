@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -40,10 +39,7 @@ func (o *statusOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	st, live, err := testbed.Status(dir)
-	if errors.Is(err, testbed.ErrNoState) {
-		return fmt.Errorf("no testbed in %s (start one with make testbed-up)", dir)
-	}
+	st, live, err := status(dir)
 	if err != nil {
 		return err
 	}
