@@ -28,6 +28,9 @@ type Client struct {
 	PodHeader string
 	// FirstTokenTimeout bounds the wait for the first content; zero means none.
 	FirstTokenTimeout time.Duration
+	// IdleTimeout bounds the wait between two events of a stream once it has
+	// started; zero means none.
+	IdleTimeout time.Duration
 	// Timeout bounds a whole request; zero means none.
 	Timeout time.Duration
 	HTTP    *http.Client
@@ -117,6 +120,13 @@ func (c *Client) Do(ctx context.Context, a Arrival) (rec Record) {
 		rec.Fail, rec.Detail = classify(reqCtx, err)
 		return rec
 	}
+	// The idle timer cancels the request when the stream stalls; each event
+	// re-arms it.
+	var idleTimer clock.Timer
+	if c.IdleTimeout > 0 {
+		idleTimer = c.Clock.AfterFunc(c.IdleTimeout, func() { cancelReq(errIdle) })
+		defer idleTimer.Stop()
+	}
 	defer resp.Body.Close() //nolint:errcheck // read path
 	rec.Code = resp.StatusCode
 	if c.PodHeader != "" {
@@ -138,6 +148,9 @@ func (c *Client) Do(ctx context.Context, a Arrival) (rec Record) {
 				rec.Fail, rec.Detail = classify(reqCtx, err)
 			}
 			break
+		}
+		if idleTimer != nil {
+			idleTimer.Reset(c.IdleTimeout)
 		}
 		if string(data) == "[DONE]" {
 			break
@@ -176,11 +189,14 @@ func (c *Client) Do(ctx context.Context, a Arrival) (rec Record) {
 	return rec
 }
 
-var errFirstToken = errors.New("no first token within the first-token timeout")
+var (
+	errFirstToken = errors.New("no first token within the first-token timeout")
+	errIdle       = errors.New("the stream stalled longer than the idle timeout")
+)
 
 // classify names a transport failure.
 func classify(ctx context.Context, err error) (Fail, string) {
-	if cause := context.Cause(ctx); errors.Is(cause, errFirstToken) {
+	if cause := context.Cause(ctx); errors.Is(cause, errFirstToken) || errors.Is(cause, errIdle) {
 		return FailTimeout, cause.Error()
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

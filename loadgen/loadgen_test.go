@@ -208,3 +208,41 @@ func TestRecordsJournalRoundTrip(t *testing.T) {
 		t.Errorf("read back %+v (truncated %v), want %+v and truncated", got, truncated, want)
 	}
 }
+
+func TestClientTimeouts(t *testing.T) {
+	role := `data: {"choices":[{"index":0,"delta":{"role":"assistant"}}]}` + "\n\n"
+	tok := `data: {"choices":[{"index":0,"delta":{"content":"a"}}]}` + "\n\n"
+	tests := []struct {
+		name       string
+		first      time.Duration
+		idle       time.Duration
+		wantDetail string
+	}{
+		{name: "no first token", first: 20 * time.Millisecond, wantDetail: "first-token timeout"},
+		{name: "stalled stream", idle: 20 * time.Millisecond, wantDetail: "idle timeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fl := w.(http.Flusher)
+				fmt.Fprint(w, role)
+				if tc.idle > 0 {
+					fmt.Fprint(w, tok)
+				}
+				fl.Flush()
+				select { // stall until the client gives up
+				case <-r.Context().Done():
+				case <-release:
+				}
+			}))
+			defer srv.Close()
+			defer close(release)
+			c := &Client{BaseURL: srv.URL, Model: "m", HTTP: srv.Client(), Clock: clock.RealClock{}, FirstTokenTimeout: tc.first, IdleTimeout: tc.idle}
+			rec := c.Do(context.Background(), Arrival{Kind: "completion", PromptTokens: 1, MaxTokens: 5})
+			if rec.Fail != FailTimeout || !strings.Contains(rec.Detail, tc.wantDetail) {
+				t.Errorf("fail %q (%s), want timeout naming %q", rec.Fail, rec.Detail, tc.wantDetail)
+			}
+		})
+	}
+}
