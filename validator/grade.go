@@ -88,10 +88,9 @@ type grader struct {
 // Grade grades the five promises over a run's timeline.
 func Grade(in Input) Verdict {
 	tl := in.Timeline
-	t0, ok := tl.PhaseStart(timeline.PhaseBaseline)
-	if !ok {
-		t0 = tl.Start()
-	}
+	// Offsets count from the first observation: the watch's initial list,
+	// just before the baseline phase starts.
+	t0 := tl.Start()
 	g := &grader{
 		in:    in,
 		t0:    t0,
