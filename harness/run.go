@@ -87,8 +87,29 @@ type Deps struct {
 	Metrics custom_metrics.CustomMetricsClient
 	Client  *loadgen.Client // Endpoint, Model and APIKey are set by Run
 	Clock   clock.WithTickerAndDelayedExecution
-	// Log receives progress lines; nil discards them.
+	// Log receives phase changes and warnings; nil discards them.
 	Log io.Writer
+	// Progress, when set, receives a snapshot every second of the load and
+	// the cool-down. When nil, a plain line goes to Log every five seconds.
+	Progress func(Progress)
+}
+
+// Progress is a snapshot of a run, for a progress display.
+type Progress struct {
+	Elapsed  time.Duration
+	Phase    timeline.PhaseName
+	Sent     int64
+	InFlight int64
+	Errors   int64
+	TTFTp50  time.Duration
+	Replicas int32
+	Ready    int32
+}
+
+// String renders the snapshot as one line.
+func (p Progress) String() string {
+	return fmt.Sprintf("%s %s: sent %d, in flight %d, errors %d, TTFT p50 %s, replicas %d (%d ready)",
+		p.Elapsed.Round(time.Second), p.Phase, p.Sent, p.InFlight, p.Errors, p.TTFTp50.Round(time.Millisecond), p.Replicas, p.Ready)
 }
 
 // Run performs the whole validation. It returns the graded run whenever
@@ -134,7 +155,9 @@ type run struct {
 	deps    Deps
 	target  *Target
 	folder  *folder
-	summary *loadgen.Summary
+
+	summaryMu sync.Mutex // the summary is fed by the drain and read by progress
+	summary   *loadgen.Summary
 
 	mu       sync.Mutex
 	entries  []timeline.Entry
@@ -259,14 +282,17 @@ func (r *run) observe(ctx context.Context) bool {
 	go func() {
 		defer close(drained)
 		for rec := range records {
+			r.summaryMu.Lock()
 			r.summary.Add(rec)
+			r.summaryMu.Unlock()
 			if err := r.folder.records.Append(rec); err != nil {
 				r.warn(fmt.Sprintf("records journal: %v", err))
 			}
 		}
 	}()
-	progress := r.deps.Clock.NewTicker(max(r.cfg.SampleInterval, time.Second) * 5)
+	progress := r.deps.Clock.NewTicker(time.Second)
 	defer progress.Stop()
+	ticks := 0
 	loadEnd := r.deps.Clock.NewTimer(r.cfg.Duration)
 	defer loadEnd.Stop()
 loading:
@@ -279,7 +305,8 @@ loading:
 		case <-loadEnd.C():
 			break loading
 		case <-progress.C():
-			r.progress("load", runner)
+			ticks++
+			r.progress(timeline.PhaseLoad, runner, ticks)
 		}
 	}
 
@@ -313,7 +340,8 @@ loading:
 			return true
 		case <-tick.C():
 		case <-progress.C():
-			r.progress("cooldown", runner)
+			ticks++
+			r.progress(timeline.PhaseCooldown, runner, ticks)
 		}
 	}
 	stopLoad()
@@ -321,12 +349,21 @@ loading:
 	return false
 }
 
-func (r *run) progress(phase string, runner *loadgen.Runner) {
+// progress reports a snapshot: every tick to Deps.Progress, or every fifth
+// as a plain line to Log.
+func (r *run) progress(phase timeline.PhaseName, runner *loadgen.Runner, tick int) {
+	if r.deps.Progress == nil && tick%5 != 0 {
+		return
+	}
 	spec, ready := r.replicas()
-	t := r.summary.Totals()
-	elapsed := r.deps.Clock.Since(r.started).Round(time.Second)
-	fmt.Fprintf(r.deps.Log, "%s %s: sent %d, in flight %d, errors %d, TTFT p50 %s, replicas %d (%d ready)\n",
-		elapsed, phase, runner.Sent(), runner.InFlight(), t.ErrorCount(), t.TTFT.P50.Round(time.Millisecond), spec, ready)
+	t := r.totals()
+	p := Progress{Elapsed: r.deps.Clock.Since(r.started), Phase: phase, Sent: runner.Sent(), InFlight: runner.InFlight(),
+		Errors: t.ErrorCount(), TTFTp50: t.TTFT.P50, Replicas: spec, Ready: ready}
+	if r.deps.Progress != nil {
+		r.deps.Progress(p)
+		return
+	}
+	fmt.Fprintln(r.deps.Log, p)
 }
 
 // sleep waits d, and reports false if ctx ended first.
@@ -351,7 +388,7 @@ func (r *run) grade(interrupted bool) *reports.Run {
 		Version: r.cfg.Version, Status: v.Status(), Interrupted: interrupted, Started: r.started,
 		Endpoint: r.cfg.Endpoint, Model: r.target.Model, Users: r.cfg.Users,
 		Profile: r.cfg.Profile, HPA: r.target.Spec, Verdict: v,
-		Replicas: validator.ReplicaSteps(tl, v.Start), Requests: r.summary.Totals(), Dir: r.folder.dir,
+		Replicas: validator.ReplicaSteps(tl, v.Start), Requests: r.totals(), Dir: r.folder.dir,
 	}
 	out.Baseline = phases[timeline.PhaseLoad].Sub(phases[timeline.PhaseBaseline])
 	if end, ok := phases[timeline.PhaseCooldown]; ok {
@@ -362,6 +399,12 @@ func (r *run) grade(interrupted bool) *reports.Run {
 	out.Warnings = append(out.Warnings, r.warnings...)
 	r.mu.Unlock()
 	return out
+}
+
+func (r *run) totals() loadgen.Totals {
+	r.summaryMu.Lock()
+	defer r.summaryMu.Unlock()
+	return r.summary.Totals()
 }
 
 func metricNames(s validator.HPASpec) []string {

@@ -177,14 +177,14 @@ func (o *validateOptions) Run(cmd *cobra.Command) error {
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 1024
-	logOut := o.deps.ErrOut
-	if o.quiet {
-		logOut = nil
+	deps := harness.Deps{Kube: kube, Metrics: metrics, Clock: clock.RealClock{},
+		Client: &loadgen.Client{HTTP: &http.Client{Transport: transport}}}
+	if !o.quiet {
+		progress := newProgressPrinter(o.deps.ErrOut)
+		defer progress.Done()
+		deps.Log, deps.Progress = progress, progress.Update
 	}
-	run, err := harness.Run(ctx, o.cfg, harness.Deps{
-		Kube: kube, Metrics: metrics, Clock: clock.RealClock{}, Log: logOut,
-		Client: &loadgen.Client{HTTP: &http.Client{Transport: transport}},
-	})
+	run, err := harness.Run(ctx, o.cfg, deps)
 	var envErr *harness.EnvironmentError
 	if errors.As(err, &envErr) {
 		return &EnvError{err}
