@@ -151,10 +151,10 @@ func Run(ctx context.Context, cfg Config, deps Deps) (*reports.Run, error) {
 
 // run is one validation in progress.
 type run struct {
-	cfg     Config
-	deps    Deps
-	target  *Target
-	folder  *folder
+	cfg    Config
+	deps   Deps
+	target *Target
+	folder *folder
 
 	summaryMu sync.Mutex // the summary is fed by the drain and read by progress
 	summary   *loadgen.Summary
