@@ -435,11 +435,15 @@ func (g *grader) scaleDownWait() Finding {
 		if len(g.upDecisions()) == 0 {
 			observed = append(observed, "nothing scaled up, so nothing could scale down")
 		} else {
-			observed = append(observed, "no pod was removed before the run ended")
-			if len(g.hpaDown) > 0 {
-				last := g.hpaDown[len(g.hpaDown)-1]
-				observed[len(observed)-1] += fmt.Sprintf(" (%s after the metrics dropped below the HPA's scale-down point)", last.Duration().Round(time.Second))
+			ups := g.upDecisions()
+			lastUp := ups[len(ups)-1].At
+			text := "no pod was removed before the run ended"
+			if n := len(g.hpaDown); n > 0 && g.hpaDown[n-1].Open && g.hpaDown[n-1].Start.After(lastUp) {
+				text += fmt.Sprintf(" (%s after the metrics dropped below the HPA's scale-down point)", g.hpaDown[n-1].Duration().Round(time.Second))
+			} else {
+				text += "; the metrics never dropped below the HPA's scale-down point after the last scale-up"
 			}
+			observed = append(observed, text)
 		}
 	}
 	f.Observed = strings.Join(observed, "; ")

@@ -178,6 +178,17 @@ func TestGrade(t *testing.T) {
 			wantObserved: map[int]string{5: "waited 30.5s after the metrics dropped below the HPA's scale-down point"},
 		},
 		{
+			name: "a run that ends under load says the metrics never dropped",
+			run: run{end: 60, loadAt: 10, load: func(t float64) (float64, float64) {
+				if t >= 12 {
+					return 50, 95
+				}
+				return 0, 0
+			}, steps: map[float64]int32{19: 4}},
+			want:         map[int]Status{5: Inconclusive},
+			wantObserved: map[int]string{5: "no pod was removed before the run ended; the metrics never dropped below the HPA's scale-down point after the last scale-up"},
+		},
+		{
 			name:         "a scale-up with no trigger is spurious",
 			run:          run{end: 60, loadAt: 10, load: func(float64) (float64, float64) { return 0, 0 }, steps: map[float64]int32{30: 4}},
 			want:         map[int]Status{2: Fail},

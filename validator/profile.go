@@ -21,7 +21,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(string(b), `"`)
 	v, err := ParseDuration(s)
 	if err != nil {
-		return err
+		return fmt.Errorf("%v", err) // plain text: the decoder adds no type names to it
 	}
 	*d = Duration(v)
 	return nil
@@ -109,14 +109,41 @@ func DefaultProfileYAML() []byte { return defaultProfileYAML }
 // ParseProfile reads a profile. Unknown fields are errors, so a typo never
 // silently falls back to a default.
 func ParseProfile(raw []byte) (Profile, error) {
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return Profile{}, errors.New("profile: the file is empty (start from the output of scalegate profile)")
+	}
 	var p Profile
 	if err := yaml.UnmarshalStrict(raw, &p); err != nil {
-		return Profile{}, fmt.Errorf("profile: %w (known fields: %s)", err, strings.Join(profileFields, ", "))
+		return Profile{}, profileError(err)
 	}
 	if err := p.Validate(); err != nil {
 		return Profile{}, err
 	}
 	return p, nil
+}
+
+// profileError turns a decoding error into one that names the problem
+// without the decoder's layers, and lists the known fields when a field is
+// unknown.
+func profileError(err error) error {
+	msg := err.Error()
+	for _, layer := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+		msg = strings.ReplaceAll(msg, layer, "")
+	}
+	switch {
+	case strings.Contains(msg, "unknown field"):
+		return fmt.Errorf("profile: %s (known fields: %s)", msg, strings.Join(profileFields, ", "))
+	case strings.Contains(msg, "cannot unmarshal"):
+		// "cannot unmarshal string into Go struct field Threshold.scaleUpAbove.value of type float64"
+		if _, field, ok := strings.Cut(msg, "Go struct field "); ok {
+			field, typ, _ := strings.Cut(field, " of type ")
+			if i := strings.Index(field, "."); i >= 0 {
+				field = field[i+1:]
+			}
+			return fmt.Errorf("profile: field %s has the wrong type (want %s)", field, typ)
+		}
+	}
+	return fmt.Errorf("profile: %s", msg)
 }
 
 var profileFields = []string{"schemaVersion", "name", "baselineReplicas", "maxReplicas", "scaleUpAbove", "scaleDownBelow",

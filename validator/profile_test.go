@@ -46,6 +46,8 @@ func TestParseProfile(t *testing.T) {
 		}},
 		{name: "unknown field names the valid ones", in: base + "maxScaleUpLatency: 9\nmaxLatency: 3\n", wantErr: "known fields: schemaVersion"},
 		{name: "bad duration", in: base + "maxScaleUpLatency: soon\n", wantErr: "want a number of seconds or a duration"},
+		{name: "wrong type names the field", in: strings.Replace(base, "value: 20", "value: twenty", 1) + "maxScaleUpLatency: 9\n", wantErr: "profile: field scaleUpAbove.value has the wrong type (want float64)"},
+		{name: "empty file", in: "\n", wantErr: "the file is empty"},
 		{name: "missing latency", in: base, wantErr: "maxScaleUpLatency must be positive"},
 		{name: "wrong schema", in: strings.Replace(base, "schemaVersion: 1", "schemaVersion: 2", 1) + "maxScaleUpLatency: 9\n", wantErr: "schemaVersion 2, want 1"},
 	}
