@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -96,11 +97,11 @@ func Preflight(ctx context.Context, cfg Config, kube kubernetes.Interface, metri
 		}
 	}
 	if err := client.Ready(ctx); err != nil {
-		return nil, &EnvironmentError{Check: "endpoint", Err: err, Fix: "check --endpoint; it must be the service's OpenAI-compatible base URL"}
+		return nil, &EnvironmentError{Check: "endpoint", Err: err, Fix: endpointFix(err)}
 	}
 	models, err := client.Models(ctx)
 	if err != nil {
-		return nil, &EnvironmentError{Check: "endpoint", Err: err, Fix: "check --endpoint"}
+		return nil, &EnvironmentError{Check: "endpoint", Err: err, Fix: endpointFix(err)}
 	}
 	switch {
 	case cfg.Model == "" && len(models) == 0:
@@ -113,6 +114,23 @@ func Preflight(ctx context.Context, cfg Config, kube kubernetes.Interface, metri
 		t.Model = cfg.Model
 	}
 	return t, nil
+}
+
+// endpointFix says what to do about an endpoint that failed a check.
+func endpointFix(err error) string {
+	var se *loadgen.StatusError
+	if !errors.As(err, &se) {
+		return "is the endpoint reachable from here? port-forward the Service and point --endpoint at it"
+	}
+	switch {
+	case se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden:
+		return "put the API key in the environment variable --api-key-env names"
+	case se.Code == http.StatusNotFound:
+		return "--endpoint must be the OpenAI-compatible base URL, the one /v1/models hangs off"
+	case se.Code == http.StatusServiceUnavailable:
+		return "the model may still be loading: NIM answers 503 on /v1/health/ready until it is ready"
+	}
+	return "check --endpoint and the service's logs"
 }
 
 // findHPA returns the HPA named in cfg, or the one whose scaleTargetRef is

@@ -114,7 +114,7 @@ func TestPreflight(t *testing.T) {
 		}, check: "rbac", wantErr: "not allowed in namespace production: watch pods, list events"},
 		{name: "endpoint 404", world: func(w *world) { w.status = 404 }, check: "endpoint", wantErr: "answered 404"},
 		{name: "endpoint 401", world: func(w *world) { w.status = 401 }, check: "endpoint", wantErr: "API key"},
-		{name: "endpoint 503", world: func(w *world) { w.status = 503 }, check: "endpoint", wantErr: "still loading"},
+		{name: "endpoint 503", world: func(w *world) { w.status = 503 }, check: "endpoint", wantErr: "may still be loading"},
 		{name: "model not listed", cfg: func(c *Config) { c.Model = "llama" }, check: "endpoint",
 			wantErr: `model "llama" is not served; the endpoint lists meta/codellama-13b-instruct`},
 	}

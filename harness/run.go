@@ -386,15 +386,11 @@ func (r *run) grade(interrupted bool) *reports.Run {
 	v := validator.Grade(validator.Input{Timeline: tl, HPA: r.target.Spec, Profile: r.cfg.Profile, SampleInterval: r.cfg.SampleInterval})
 	out := &reports.Run{
 		Version: r.cfg.Version, Status: v.Status(), Interrupted: interrupted, Started: r.started,
-		Endpoint: r.cfg.Endpoint, Model: r.target.Model, Users: r.cfg.Users,
+		Endpoint: loadgen.RedactURL(r.cfg.Endpoint), Model: r.target.Model, Users: r.cfg.Users,
 		Profile: r.cfg.Profile, HPA: r.target.Spec, Verdict: v,
 		Replicas: validator.ReplicaSteps(tl, v.Start), Requests: r.totals(), Dir: r.folder.dir,
 	}
-	out.Baseline = phases[timeline.PhaseLoad].Sub(phases[timeline.PhaseBaseline])
-	if end, ok := phases[timeline.PhaseCooldown]; ok {
-		out.Load = end.Sub(phases[timeline.PhaseLoad])
-		out.Cooldown = phases[timeline.PhaseEnd].Sub(end)
-	}
+	out.Baseline, out.Load, out.Cooldown = phaseDurations(phases)
 	r.mu.Lock()
 	out.Warnings = append(out.Warnings, r.warnings...)
 	r.mu.Unlock()
@@ -405,6 +401,62 @@ func (r *run) totals() loadgen.Totals {
 	r.summaryMu.Lock()
 	defer r.summaryMu.Unlock()
 	return r.summary.Totals()
+}
+
+// phaseDurations returns how long each phase lasted; a phase cut short by
+// an interruption lasts until the end.
+func phaseDurations(at map[timeline.PhaseName]time.Time) (baseline, load, cooldown time.Duration) {
+	order := []timeline.PhaseName{timeline.PhaseBaseline, timeline.PhaseLoad, timeline.PhaseCooldown, timeline.PhaseEnd}
+	out := make([]time.Duration, 3)
+	for i := range out {
+		start, ok := at[order[i]]
+		if !ok {
+			continue
+		}
+		for _, next := range order[i+1:] {
+			if end, ok := at[next]; ok {
+				out[i] = end.Sub(start)
+				break
+			}
+		}
+	}
+	return out[0], out[1], out[2]
+}
+
+// meta is the run's options as written to run.yaml: what was asked and
+// what pre-flight resolved, never a secret.
+type meta struct {
+	Namespace      string  `json:"namespace"`
+	Deployment     string  `json:"deployment"`
+	HPA            string  `json:"hpa"`
+	Endpoint       string  `json:"endpoint"`
+	Model          string  `json:"model"`
+	Users          int     `json:"users"`
+	Seed           uint64  `json:"seed"`
+	Duration       string  `json:"duration"`
+	TimeScale      float64 `json:"timeScale"`
+	SampleInterval string  `json:"sampleInterval"`
+	Baseline       string  `json:"baseline,omitempty"`
+	CooldownMax    string  `json:"cooldownMax,omitempty"`
+	RequestTimeout string  `json:"requestTimeout"`
+	APIKeySet      bool    `json:"apiKeySet"`
+	Version        string  `json:"scalegateVersion"`
+}
+
+func runMeta(cfg Config, t *Target) meta {
+	dur := func(d time.Duration) string {
+		if d == 0 {
+			return ""
+		}
+		return d.String()
+	}
+	return meta{
+		Namespace: cfg.Namespace, Deployment: cfg.Deployment, HPA: t.HPA.Name,
+		Endpoint: loadgen.RedactURL(cfg.Endpoint), Model: t.Model, Users: cfg.Users, Seed: cfg.Seed,
+		Duration: cfg.Duration.String(), TimeScale: cfg.TimeScale, SampleInterval: cfg.SampleInterval.String(),
+		Baseline: dur(cfg.Baseline), CooldownMax: dur(cfg.CooldownMax), RequestTimeout: cfg.RequestTimeout.String(),
+		APIKeySet: cfg.APIKey != "", Version: cfg.Version,
+	}
 }
 
 func metricNames(s validator.HPASpec) []string {
@@ -437,15 +489,16 @@ func newFolder(cfg Config, t *Target) (*folder, error) {
 		}
 		return os.WriteFile(filepath.Join(cfg.Dir, name), raw, 0o644)
 	}
-	meta := cfg
-	meta.APIKey = ""
-	if err := write("hpa.yaml", t.HPA); err != nil {
+	hpa := t.HPA.DeepCopy()
+	hpa.ManagedFields = nil
+	hpa.APIVersion, hpa.Kind = "autoscaling/v2", "HorizontalPodAutoscaler"
+	if err := write("hpa.yaml", hpa); err != nil {
 		return nil, fmt.Errorf("write run folder: %w", err)
 	}
 	if err := write("profile.yaml", cfg.Profile); err != nil {
 		return nil, fmt.Errorf("write run folder: %w", err)
 	}
-	if err := write("run.yaml", meta); err != nil {
+	if err := write("run.yaml", runMeta(cfg, t)); err != nil {
 		return nil, fmt.Errorf("write run folder: %w", err)
 	}
 	tf, err := os.Create(filepath.Join(cfg.Dir, "timeline.jsonl"))

@@ -76,7 +76,9 @@ func TestInterruptedRunKeepsItsRecord(t *testing.T) {
 	log := &cancelOn{want: "load phase started", cancel: cancel}
 	dir := filepath.Join(t.TempDir(), "run")
 	cfg := baseConfig()
-	cfg.Endpoint, cfg.Dir, cfg.Users, cfg.Duration = srv.URL, dir, 3, time.Hour
+	// Credentials in the endpoint URL must not reach the run folder either.
+	endpoint := strings.Replace(srv.URL, "http://", "http://alice:pw-s3cret@", 1) + "?token=s3cret-token"
+	cfg.Endpoint, cfg.Dir, cfg.Users, cfg.Duration = endpoint, dir, 3, time.Hour
 	cfg.Baseline, cfg.SampleInterval = time.Millisecond, 5*time.Millisecond
 	cfg.APIKey = "s3cret-key"
 	run, err := Run(ctx, cfg, Deps{Kube: kube, Metrics: mc, Client: &loadgen.Client{HTTP: &http.Client{}}, Log: log})
@@ -85,6 +87,9 @@ func TestInterruptedRunKeepsItsRecord(t *testing.T) {
 	}
 	if run == nil || !run.Interrupted {
 		t.Fatalf("run = %+v, want an interrupted run", run)
+	}
+	if run.Load <= 0 || run.Cooldown != 0 {
+		t.Errorf("phases: load %s, cool-down %s; want the load cut short by the interruption and no cool-down", run.Load, run.Cooldown)
 	}
 	if len(run.Verdict.Findings) != 5 {
 		t.Errorf("%d findings, want all 5 graded", len(run.Verdict.Findings))
@@ -95,8 +100,10 @@ func TestInterruptedRunKeepsItsRecord(t *testing.T) {
 			t.Errorf("run folder lacks %s: %v", name, err)
 			continue
 		}
-		if strings.Contains(string(raw), "s3cret-key") {
-			t.Errorf("%s contains the API key", name)
+		for _, secret := range []string{"s3cret-key", "pw-s3cret", "s3cret-token"} {
+			if strings.Contains(string(raw), secret) {
+				t.Errorf("%s contains the secret %q", name, secret)
+			}
 		}
 	}
 	f, err := os.Open(filepath.Join(dir, "timeline.jsonl"))
@@ -115,5 +122,18 @@ func TestInterruptedRunKeepsItsRecord(t *testing.T) {
 	}
 	if len(res.Timeline.Of(timeline.KindDeployment)) == 0 || len(res.Timeline.Of(timeline.KindHPA)) == 0 {
 		t.Errorf("timeline lacks the watched objects: %d entries", len(res.Timeline))
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := map[string]string{
+		"http://127.0.0.1:8000":                    "http://127.0.0.1:8000",
+		"https://alice:pw@nim.example:443/v1":      "https://REDACTED@nim.example:443/v1",
+		"http://127.0.0.1:8000/v1?api_key=abc&x=1": "http://127.0.0.1:8000/v1?REDACTED",
+	}
+	for in, want := range tests {
+		if got := loadgen.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

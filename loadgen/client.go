@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -37,10 +38,32 @@ type Client struct {
 	Clock   clock.WithTickerAndDelayedExecution
 }
 
-// apiURL joins the base URL and an API path such as /v1/models.
+// apiURL joins the base URL and an API path such as /v1/models, keeping the
+// base's query (some gateways take a key there). A base that ends in /v1 is
+// accepted too.
 func (c *Client) apiURL(path string) string {
-	base := strings.TrimSuffix(strings.TrimSuffix(c.BaseURL, "/"), "/v1")
-	return base + path
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return c.BaseURL + path // the request will fail and say why
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/v1") + path
+	return u.String()
+}
+
+// RedactURL drops the user information and the query of a URL, where
+// credentials may hide, so it can be logged or written.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "REDACTED"
+	}
+	return u.String()
 }
 
 type chatRequest struct {
@@ -229,7 +252,11 @@ func errorMessage(body []byte) string {
 			return nested.Message
 		}
 	}
-	return truncate(strings.TrimSpace(string(body)), 200)
+	text := strings.TrimSpace(string(body))
+	if strings.HasPrefix(text, "<") {
+		return "an HTML page, not an OpenAI-style error"
+	}
+	return truncate(text, 200)
 }
 
 func truncate(s string, n int) string {
@@ -267,15 +294,15 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("list models at %s: %w", req.URL, err)
+		return nil, fmt.Errorf("list models at %s: %w", RedactURL(req.URL.String()), redactErr(err))
 	}
 	defer resp.Body.Close() //nolint:errcheck // read path
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("list models at %s: %w", req.URL, err)
+		return nil, fmt.Errorf("list models at %s: %w", RedactURL(req.URL.String()), redactErr(err))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &StatusError{URL: req.URL.String(), Code: resp.StatusCode, Message: errorMessage(raw)}
+		return nil, &StatusError{URL: RedactURL(req.URL.String()), Code: resp.StatusCode, Message: errorMessage(raw)}
 	}
 	var list struct {
 		Data []struct {
@@ -283,7 +310,7 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, fmt.Errorf("list models at %s: %w", req.URL, err)
+		return nil, fmt.Errorf("list models at %s: %w", RedactURL(req.URL.String()), err)
 	}
 	var ids []string
 	for _, m := range list.Data {
@@ -319,14 +346,15 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	hint := ""
-	switch {
-	case e.Code == http.StatusUnauthorized || e.Code == http.StatusForbidden:
-		hint = " (set the API key in the environment variable the flags name)"
-	case e.Code == http.StatusNotFound:
-		hint = " (is --endpoint the OpenAI-compatible base URL?)"
-	case e.Code >= 500:
-		hint = " (is the model still loading?)"
+	return fmt.Sprintf("%s answered %d: %s", e.URL, e.Code, e.Message)
+}
+
+// redactErr keeps a transport error's text but drops any URL credentials
+// the error repeats (url.Error prints the whole URL).
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
-	return fmt.Sprintf("%s answered %d: %s%s", e.URL, e.Code, e.Message, hint)
+	return err
 }

@@ -48,9 +48,13 @@ func exitCode(ctx context.Context, err error) int {
 		return ExitEnvironment
 	case errors.As(err, &verdict) && verdict.Status == validator.Inconclusive:
 		return ExitInconclusive
+	case errors.As(err, &verdict):
+		return ExitFail
 	case isFlagError(err):
 		return ExitUsage
 	default:
-		return ExitFail
+		// Anything unclassified (a disk that is full, a folder that cannot
+		// be created) is the environment's, never a failed promise.
+		return ExitEnvironment
 	}
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,11 +43,35 @@ func (k *kubeFlags) clientConfig() clientcmd.ClientConfig {
 
 // RESTConfig resolves the flags into a client configuration.
 func (k *kubeFlags) RESTConfig() (*rest.Config, error) {
-	cfg, err := k.clientConfig().ClientConfig()
+	cc := k.clientConfig()
+	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, &EnvError{fmt.Errorf("load kubeconfig: %w (set --kubeconfig or KUBECONFIG, or run inside a cluster)", err)}
+		return nil, &EnvError{fmt.Errorf("load kubeconfig: %w (%s)", err, k.hint(cc))}
 	}
 	return cfg, nil
+}
+
+// hint says where the configuration was looked for, and which contexts
+// exist when a context was asked for.
+func (k *kubeFlags) hint(cc clientcmd.ClientConfig) string {
+	if k.Context != "" {
+		if raw, err := cc.RawConfig(); err == nil {
+			names := slices.Sorted(maps.Keys(raw.Contexts))
+			return fmt.Sprintf("the kubeconfig has the contexts: %s", strings.Join(names, ", "))
+		}
+	}
+	if k.Kubeconfig != "" {
+		return "check the --kubeconfig path"
+	}
+	if env := os.Getenv("KUBECONFIG"); env != "" {
+		for _, p := range filepath.SplitList(env) {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Sprintf("KUBECONFIG names %s, which cannot be read: %v", p, err)
+			}
+		}
+		return "check the files KUBECONFIG names"
+	}
+	return "set --kubeconfig or KUBECONFIG, or run inside a cluster"
 }
 
 // NamespaceOr returns -n when set, else the kubeconfig context's namespace,

@@ -86,11 +86,11 @@ func newCmdValidate(d *Deps, runF func(*validateOptions) error) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.deployment, "deployment", "coding-assistant", "the inference Deployment")
 	f.StringVar(&o.hpa, "hpa", "", "the HPA (default: the one whose scaleTargetRef is the deployment)")
-	f.StringVar(&o.endpoint, "endpoint", "", "the service's OpenAI-compatible base URL, e.g. http://127.0.0.1:8000")
+	f.StringVar(&o.endpoint, "endpoint", os.Getenv("SCALEGATE_ENDPOINT"), "the service's OpenAI-compatible base URL, e.g. http://127.0.0.1:8000 (default: $SCALEGATE_ENDPOINT)")
 	f.StringVar(&o.model, "model", "", "the model to request (default: the first /v1/models lists)")
 	f.IntVar(&o.users, "users", 100, "number of virtual developers")
 	f.StringVar(&o.duration, "duration", "120", "how long to send load: seconds (120) or a duration (2m)")
-	f.StringVar(&o.profilePath, "profile", "", "YAML file with the promises (default: the embedded five promises; see scalegate profile)")
+	f.StringVar(&o.profilePath, "profile", os.Getenv("SCALEGATE_PROFILE"), "YAML file with the promises (default: $SCALEGATE_PROFILE, else the embedded five promises; see scalegate profile)")
 	f.StringVar(&o.out, "out", "", "run folder (default: runs/<start time>)")
 	f.StringVarP(&o.output, "output", "o", "table", "report format on stdout: "+strings.Join(reports.Formats, "|"))
 	f.StringVar(&o.apiKeyEnv, "api-key-env", "SCALEGATE_API_KEY", "environment variable that holds the endpoint's API key, if it needs one")
@@ -125,8 +125,17 @@ func (o *validateOptions) Complete() error {
 	if o.endpoint == "" {
 		return usage("--endpoint is required: the service's OpenAI-compatible base URL (port-forward the Service if it is not reachable)")
 	}
-	if o.timeScale <= 0 || o.sampleInterval <= 0 || o.baseline < 0 || o.cooldownMax < 0 || o.requestTimeout <= 0 {
-		return usage("--time-scale, --sample-interval and --request-timeout must be positive; --baseline and --cooldown-max cannot be negative")
+	switch {
+	case o.timeScale <= 0:
+		return usage("--time-scale %g: want a positive number (1 for real time)", o.timeScale)
+	case o.sampleInterval <= 0:
+		return usage("--sample-interval %s: want a positive duration", o.sampleInterval)
+	case o.requestTimeout <= 0:
+		return usage("--request-timeout %s: want a positive duration", o.requestTimeout)
+	case o.baseline < 0:
+		return usage("--baseline %s: cannot be negative (0 derives it)", o.baseline)
+	case o.cooldownMax < 0:
+		return usage("--cooldown-max %s: cannot be negative (0 derives it)", o.cooldownMax)
 	}
 	profile := validator.DefaultProfile()
 	if o.profilePath != "" {
@@ -196,6 +205,9 @@ func (o *validateOptions) Run(cmd *cobra.Command) error {
 		return rerr
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: the partial report and the journals are in %s", run.Dir)
+		}
 		return err
 	}
 	return verdictError(run.Status)
