@@ -30,19 +30,19 @@ test-e2e: testbed-tools ## run the e2e suite against a local testbed it starts i
 
 .PHONY: testbed-tools
 testbed-tools: ## build (once, cached by version) etcd, kube-apiserver, kube-controller-manager and kwok
-	$(GO) run ./cmd/testbed build
+	@$(GO) run ./cmd/testbed build
 
 .PHONY: demo
 demo: testbed-tools ## the main job: validate the seed's HPA on a local testbed at 1/10 time, then stop it
 	./scripts/demo.sh
 
 .PHONY: testbed-up
-testbed-up: testbed-tools ## start the local testbed (real kube-apiserver and HPA controller, kwok, mock NIM, adapter)
-	$(GO) run ./cmd/testbed up --dir $(TESTBED_DIR)
+testbed-up: testbed-tools ## start the local testbed; stdout is only its export lines: eval "$$(make -s testbed-up)"
+	@$(GO) run ./cmd/testbed up --dir $(TESTBED_DIR)
 
 .PHONY: testbed-down
 testbed-down: ## stop everything the local testbed started
-	$(GO) run ./cmd/testbed down --dir $(TESTBED_DIR)
+	@$(GO) run ./cmd/testbed down --dir $(TESTBED_DIR)
 
 .PHONY: fmt
 fmt: ## format the code

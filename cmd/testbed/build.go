@@ -57,7 +57,7 @@ func (o *buildOptions) Run(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintln(o.d.Out, bins[n])
+		fmt.Fprintln(o.d.ErrOut, bins[n]) // stdout stays clean for make testbed-up's export lines
 	}
 	return nil
 }

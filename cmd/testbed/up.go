@@ -74,7 +74,11 @@ func (o *upOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.d.ErrOut, "testbed up in %s; stop it with: make testbed-down\n", time.Since(start).Round(100*time.Millisecond))
+	stop := "make testbed-down"
+	if def, err := testbed.ResolveDir(testbed.DefaultDir); err != nil || def != c.Dir {
+		stop = "go run ./cmd/testbed down --dir " + c.Dir
+	}
+	fmt.Fprintf(o.d.ErrOut, "testbed up in %s; stop it with: %s\n", time.Since(start).Round(100*time.Millisecond), stop)
 	fmt.Fprint(o.d.Out, testbed.EnvLines(st))
 	return nil
 }
