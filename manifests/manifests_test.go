@@ -76,4 +76,3 @@ func TestTestbedObjects(t *testing.T) {
 		t.Errorf("kinds = %v", kinds)
 	}
 }
-
