@@ -154,24 +154,35 @@ func JUnit(w io.Writer, r Run) error {
 		Error     *result `xml:"error,omitempty"`
 		SystemOut string  `xml:"system-out,omitempty"`
 	}
-	type testsuite struct {
-		XMLName   xml.Name   `xml:"testsuite"`
-		Name      string     `xml:"name,attr"`
-		Tests     int        `xml:"tests,attr"`
-		Failures  int        `xml:"failures,attr"`
-		Errors    int        `xml:"errors,attr"`
-		Timestamp string     `xml:"timestamp,attr"`
-		Cases     []testcase `xml:"testcase"`
+	type property struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
 	}
-	s := testsuite{Name: "scalegate " + r.HPA.Namespace + "/" + r.HPA.Name, Timestamp: r.Started.UTC().Format(time.RFC3339)}
+	type testsuite struct {
+		XMLName    xml.Name   `xml:"testsuite"`
+		Name       string     `xml:"name,attr"`
+		Tests      int        `xml:"tests,attr"`
+		Failures   int        `xml:"failures,attr"`
+		Errors     int        `xml:"errors,attr"`
+		Timestamp  string     `xml:"timestamp,attr"`
+		Properties []property `xml:"properties>property,omitempty"`
+		Cases      []testcase `xml:"testcase"`
+	}
+	s := testsuite{Name: "scalegate " + r.HPA.Namespace + "/" + r.HPA.Name, Timestamp: r.Started.UTC().Format(time.RFC3339),
+		Properties: []property{{Name: "status", Value: string(r.Status)}}}
+	partial := ""
+	if r.Interrupted {
+		s.Properties = append(s.Properties, property{Name: "interrupted", Value: "true"})
+		partial = "the run was interrupted: this covers what was recorded until then\n"
+	}
 	for _, f := range r.Verdict.Findings {
 		c := testcase{
 			Name:      fmt.Sprintf("promise %d: %s", f.Promise, f.Name),
 			Classname: "scalegate." + r.HPA.Name,
 			Time:      "0",
-			SystemOut: fmt.Sprintf("observed: %s\nlimit: %s\n%s", f.Observed, f.Limit, evidence(f, len(f.Evidence))),
+			SystemOut: fmt.Sprintf("%sobserved: %s\nlimit: %s\n%s", partial, f.Observed, f.Limit, evidence(f, len(f.Evidence))),
 		}
-		text := fmt.Sprintf("limit: %s\n%s", f.Limit, evidence(f, len(f.Evidence)))
+		text := fmt.Sprintf("%slimit: %s\n%s", partial, f.Limit, evidence(f, len(f.Evidence)))
 		switch f.Status {
 		case validator.Fail:
 			c.Failure = &result{Message: f.Observed, Type: "Fail", Text: text}

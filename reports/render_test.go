@@ -100,6 +100,20 @@ func TestJUnit(t *testing.T) {
 	golden(t, b.Bytes())
 }
 
+func TestJUnitInterrupted(t *testing.T) {
+	r := sampleRun()
+	r.Interrupted = true
+	var b bytes.Buffer
+	if err := JUnit(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<property name="interrupted" value="true">`, "the run was interrupted"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("JUnit of an interrupted run lacks %q", want)
+		}
+	}
+}
+
 func TestRenderUnknownFormat(t *testing.T) {
 	err := Render(&bytes.Buffer{}, "yaml", sampleRun())
 	if err == nil || !strings.Contains(err.Error(), "table, json, junit") {
