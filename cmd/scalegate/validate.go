@@ -77,6 +77,9 @@ func newCmdValidate(d *Deps, runF func(*validateOptions) error) *cobra.Command {
 			if err := o.Complete(); err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("api-key-env") && o.cfg.APIKey == "" {
+				fmt.Fprintf(d.ErrOut, "warning: --api-key-env names %s, which is not set: requests go without an API key\n", o.apiKeyEnv)
+			}
 			if runF != nil {
 				return runF(o)
 			}

@@ -43,6 +43,15 @@ func TestValidateFlags(t *testing.T) {
 					t.Errorf("api key not read from MY_KEY")
 				}
 			}},
+		{name: "an unset key variable is warned about", args: []string{"--endpoint", "http://x", "--api-key-env", "SCALEGATE_TEST_UNSET_KEY"},
+			check: func(t *testing.T, o *validateOptions) {
+				if o.cfg.APIKey != "" {
+					t.Errorf("api key %q from an unset variable", o.cfg.APIKey)
+				}
+				if got := o.deps.ErrOut.(*bytes.Buffer).String(); !strings.Contains(got, "SCALEGATE_TEST_UNSET_KEY, which is not set") {
+					t.Errorf("stderr %q lacks the warning", got)
+				}
+			}},
 		{name: "zero users", args: []string{"--endpoint", "http://x", "--users", "0"}, wantErr: "--users 0: want at least 1"},
 		{name: "negative duration", args: []string{"--endpoint", "http://x", "--duration", "-5"}, wantErr: "want a positive duration"},
 		{name: "bad duration", args: []string{"--endpoint", "http://x", "--duration", "soon"}, wantErr: "want a number of seconds or a duration"},
